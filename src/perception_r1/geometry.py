@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
 #: Qwen2-VL patch size (14) x spatial merge size (2): one LLM token covers a 28 x 28 pixel cell.
 QWEN_FACTOR = 28
@@ -198,8 +199,9 @@ def l2_matrix(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """Pairwise Euclidean distance of points: ``(N, 2), (M, 2) -> (N, M)``, same units as input."""
     p = np.asarray(pred, dtype=np.float64).reshape(-1, 2)
     g = np.asarray(gt, dtype=np.float64).reshape(-1, 2)
-    d = p[:, None, :] - g[None, :, :]
-    return np.sqrt((d * d).sum(-1))
+    if len(p) == 0 or len(g) == 0:
+        return np.zeros((len(p), len(g)))
+    return cdist(p, g)
 
 
 def box_centers(boxes: np.ndarray) -> np.ndarray:

@@ -11,7 +11,6 @@ Qwen2.5-VL (the default, also pr1-tiny's): a JSON list ``[{"bbox_2d": [x1, y1, x
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -53,15 +52,22 @@ class ParsedAnswer:
     n_malformed: int = 0
 
 
+#: Coordinates beyond this magnitude are treated as malformed (they would overflow float maths downstream).
+_MAX_ABS = 1e12
+
+
 def _finite_numbers(v: object, n: int) -> list[float] | None:
-    if not isinstance(v, list | tuple) or len(v) != n:
+    """``v`` if it is a JSON list of ``n`` finite numbers (bools and strings rejected), else None. Hot path."""
+    if type(v) is not list or len(v) != n:
         return None
-    out = []
     for x in v:
-        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+        t = type(x)
+        if t is int:
+            if not -_MAX_ABS < x < _MAX_ABS:
+                return None
+        elif t is not float or not -_MAX_ABS < x < _MAX_ABS:  # also rejects NaN and +-inf
             return None
-        out.append(float(x))
-    return out
+    return v
 
 
 def _unwrap(text: str) -> tuple[str, bool]:

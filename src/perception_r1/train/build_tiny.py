@@ -25,7 +25,8 @@ def _stage_dict(s: SFTStage) -> dict:
 
 
 def build_tiny(out: str | Path, seed: int = 0, stages: tuple[SFTStage, ...] = DEFAULT_STAGES, lr: float = 5e-4,
-               batch_size: int = 16, eval_every: int = 300, threads: int | None = None, on_log=None) -> dict:
+               batch_size: int = 16, eval_every: int = 300, eval_n: int = 48, threads: int | None = None,
+               on_log=None) -> dict:
     """Build, warm-start and save pr1-tiny into ``out`` (written atomically). Returns a summary dict.
 
     The log of the run is saved beside the weights as ``sft_log.jsonl`` and the summary as ``build_info.json``.
@@ -39,6 +40,7 @@ def build_tiny(out: str | Path, seed: int = 0, stages: tuple[SFTStage, ...] = DE
     log_path = Path(str(out) + ".sft_log.jsonl")
     log_path.unlink(missing_ok=True)
     logs = run_sft(model, processor, list(stages), lr=lr, batch_size=batch_size, seed=seed, eval_every=eval_every,
+                   eval_n=eval_n,
                    log_path=log_path, on_log=on_log)
     final = [r for r in logs if "miou" in r][-1]
     info = {"seed": seed, "lr": lr, "batch_size": batch_size, "stages": [_stage_dict(s) for s in stages],

@@ -112,7 +112,7 @@ def heldout_eval(model, processor, n: int = 48, seed: int = 999_999, max_new_tok
 
 
 def run_sft(model, processor, stages: list[SFTStage], *, lr: float = 5e-4, batch_size: int = 16, seed: int = 0,
-            warmup: int = 50, eval_every: int = 250, log_path: str | Path | None = None,
+            warmup: int = 50, eval_every: int = 250, eval_n: int = 48, log_path: str | Path | None = None,
             scene_cfg: SceneConfig = SceneConfig(), on_log: Callable[[dict], None] | None = None) -> list[dict]:
     """Train ``model`` in place through ``stages``; returns the log records (also appended to ``log_path``).
 
@@ -163,7 +163,7 @@ def run_sft(model, processor, stages: list[SFTStage], *, lr: float = 5e-4, batch
             if step % eval_every == 0 or step == total:
                 processor.tokenizer.padding_side = "left"
                 stage_cfg = SceneConfig(**{**scene_cfg.__dict__, **stage.scene}) if stage.scene else None
-                rec.update(heldout_eval(model, processor, stage_cfg=stage_cfg))
+                rec.update(heldout_eval(model, processor, n=eval_n, stage_cfg=stage_cfg))
                 processor.tokenizer.padding_side = "right"
             if step % 25 == 0 or "miou" in rec:
                 logs.append(rec)
