@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -22,7 +23,8 @@ err = Console(stderr=True)
 
 
 def _fail(msg: str) -> None:
-    err.print(f"[bold red]error:[/] {msg}")
+    # no markup (messages contain [x1, y1, ...]) and no wrapping (paths must stay copyable)
+    err.print(Text("error: ", style="bold red") + Text(msg), soft_wrap=True)
     raise typer.Exit(2)
 
 
